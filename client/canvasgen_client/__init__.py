@@ -1,0 +1,1 @@
+"""canvasgen's command-line tool and Python client."""

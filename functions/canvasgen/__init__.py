@@ -1,0 +1,1 @@
+"""canvasgen: serverless functions that keep every generation's state on its canvas node."""

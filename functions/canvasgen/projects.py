@@ -1,0 +1,36 @@
+"""Projects (canvases) as their owners see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from canvasgen.database import Connection
+from canvasgen.errors import NotFound
+
+
+@dataclass(frozen=True)
+class Project:
+    """One row of `public.projects`."""
+
+    id: UUID
+    user_id: UUID
+    name: str
+    content: dict[str, Any]
+    version: int
+    updated_at: datetime
+
+
+def get_owned(conn: Connection, project_id: UUID, user_id: UUID) -> Project:
+    """Return the caller's project; a missing project and another user's answer the same."""
+    row = conn.execute(
+        "select id, user_id, name, content, version, updated_at from public.projects"
+        " where id = %s and user_id = %s",
+        (project_id, user_id),
+    ).fetchone()
+    if row is None:
+        msg = "project not found"
+        raise NotFound(msg, code="project_not_found")
+    return Project(**row)
