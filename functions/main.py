@@ -15,7 +15,7 @@ from canvasgen.http import serve
 @functions_framework.http
 def submit(request: flask.Request) -> flask.Response:
     """Start a generation for a canvas node."""
-    return serve(request, handlers.submit, ("POST",))
+    return serve(request, handlers.submit, ("POST",), status=202)
 
 
 @functions_framework.http

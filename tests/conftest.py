@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
+import psycopg
 import pytest
+from psycopg.rows import DictRow, dict_row
 
-from canvasgen_stack import cluster, schema
+from canvasgen_stack import cluster, schema, supervisor
 from canvasgen_stack.config import PROJECT_ROOT, StackSettings
+from tests.support import ALICE_ID, BOB_ID, Canvas, FalSimulator, User, create_canvas
 
 TEST_PORTS = {
     "api_port": 55321,
@@ -44,3 +49,56 @@ def database(stack_settings: StackSettings) -> Iterator[str]:
     schema.prepare(stack_settings)
     yield stack_settings.database_url
     cluster.stop(stack_settings)
+
+
+@pytest.fixture(scope="session")
+def stack(stack_settings: StackSettings, database: str) -> Iterator[StackSettings]:
+    """The whole local stack (database, storage, fal queue, functions, gateway) for the test run."""
+    for name in ("storage", "fal", "functions", "gateway"):
+        supervisor.stop_service(stack_settings, name)
+    shutil.rmtree(stack_settings.path("storage"), ignore_errors=True)
+    supervisor.up(stack_settings)
+    yield stack_settings
+    supervisor.down(stack_settings)
+
+
+@pytest.fixture
+def api(stack: StackSettings) -> Iterator[httpx.Client]:
+    """An HTTP client of the functions, through the gateway."""
+    with httpx.Client(base_url=stack.functions_url, timeout=60.0) as client:
+        yield client
+
+
+@pytest.fixture
+def fal(stack: StackSettings) -> Iterator[FalSimulator]:
+    """The local fal queue's admin API, with every fault switched off before and after the test."""
+    simulator = FalSimulator(stack)
+    simulator.set_faults({})
+    yield simulator
+    simulator.set_faults({})
+    simulator.close()
+
+
+@pytest.fixture
+def db(database: str) -> Iterator[psycopg.Connection[DictRow]]:
+    """A superuser connection to the test database (autocommit)."""
+    with psycopg.connect(database, autocommit=True, row_factory=dict_row) as conn:
+        yield conn
+
+
+@pytest.fixture
+def alice(stack: StackSettings) -> User:
+    """The seeded demo user Alice, with a fresh access token."""
+    return User(ALICE_ID, "alice@example.com", stack.user_token(ALICE_ID, "alice@example.com"))
+
+
+@pytest.fixture
+def bob(stack: StackSettings) -> User:
+    """The seeded demo user Bob, with a fresh access token."""
+    return User(BOB_ID, "bob@example.com", stack.user_token(BOB_ID, "bob@example.com"))
+
+
+@pytest.fixture
+def project(db: psycopg.Connection[DictRow], alice: User) -> Canvas:
+    """A new project of Alice's with video and image nodes, so each test starts from a known canvas."""
+    return create_canvas(db, alice.id, video_nodes=3, image_nodes=2)

@@ -59,10 +59,16 @@ def _up(args: argparse.Namespace) -> int:
 def _print_summary(settings: StackSettings) -> None:
     info = supervisor.status(settings)
     rows = [
-        ("API gateway", info["apiUrl"]), ("Functions", info["functionsUrl"]), ("Realtime", info["realtimeUrl"]),
-        ("Database", info["dbUrl"]), ("Storage (S3)", info["storageUrl"]), ("Media base URL", info["mediaBaseUrl"]),
-        ("fal queue (local)", info["falUrl"]), ("anon key", info["anonKey"]),
-        ("service_role key", info["serviceRoleKey"]), ("Logs", str(settings.path("logs"))),
+        ("API gateway", info["apiUrl"]),
+        ("Functions", info["functionsUrl"]),
+        ("Realtime", info["realtimeUrl"]),
+        ("Database", info["dbUrl"]),
+        ("Storage (S3)", info["storageUrl"]),
+        ("Media base URL", info["mediaBaseUrl"]),
+        ("fal queue (local)", info["falUrl"]),
+        ("anon key", info["anonKey"]),
+        ("service_role key", info["serviceRoleKey"]),
+        ("Logs", str(settings.path("logs"))),
     ]
     print("canvasgen local stack is up\n")
     for label, value in rows:

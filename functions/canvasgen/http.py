@@ -26,7 +26,9 @@ CORS_HEADERS = {
 }
 
 
-def serve(request: flask.Request, handler: Handler, methods: tuple[str, ...]) -> flask.Response:
+def serve(
+    request: flask.Request, handler: Handler, methods: tuple[str, ...], status: int = 200
+) -> flask.Response:
     """Run one handler for a request and turn its result or error into a response."""
     services = get_services()
     trace = logs.trace_field(
@@ -36,12 +38,12 @@ def serve(request: flask.Request, handler: Handler, methods: tuple[str, ...]) ->
         if request.method == "OPTIONS":
             response = flask.Response(status=204)
         else:
-            response = _answer(request, handler, methods, services)
+            response = _answer(request, handler, methods, services, status)
     return _with_cors(response, methods, services.settings.cors_allow_origin)
 
 
 def _answer(
-    request: flask.Request, handler: Handler, methods: tuple[str, ...], services: Services
+    request: flask.Request, handler: Handler, methods: tuple[str, ...], services: Services, status: int
 ) -> flask.Response:
     try:
         if request.method not in methods:
@@ -56,7 +58,7 @@ def _answer(
         log.exception("unexpected error")
         return json_response({"error": {"code": "internal", "message": "an unexpected error occurred"}}, 500)
     if isinstance(result, BaseModel):
-        return json_response(result.model_dump(mode="json", by_alias=True, exclude_none=True), 200)
+        return json_response(result.model_dump(mode="json", by_alias=True, exclude_none=True), status)
     return result
 
 

@@ -27,9 +27,7 @@ class FunctionsHost:
     """A WSGI app that routes `/functions/v1/<name>/...` to the function's own app."""
 
     def __init__(self) -> None:
-        self.apps: dict[str, WsgiApp] = {
-            name: functions_framework.create_app(target=entry, source=str(SOURCE))  # type: ignore[no-untyped-call] for name, entry in FUNCTIONS.items()
-        }
+        self.apps: dict[str, WsgiApp] = {name: _function_app(entry) for name, entry in FUNCTIONS.items()}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
@@ -44,6 +42,11 @@ class FunctionsHost:
         environ["SCRIPT_NAME"] = f"{PREFIX}/{name}"
         environ["PATH_INFO"] = f"/{rest}"
         return app(environ, start_response)
+
+
+def _function_app(entry_point: str) -> WsgiApp:
+    app: WsgiApp = functions_framework.create_app(target=entry_point, source=str(SOURCE))  # type: ignore[no-untyped-call]
+    return app
 
 
 def main() -> None:

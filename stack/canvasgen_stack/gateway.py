@@ -1,8 +1,8 @@
 """The local API gateway on one port, routing by path as Supabase's gateway does.
 
-    /functions/v1/<name>      → the functions host (streamed both ways)
-    /realtime/v1/websocket    → the Realtime server, in this process
-    /health                   → liveness
+/functions/v1/<name>      → the functions host (streamed both ways)
+/realtime/v1/websocket    → the Realtime server, in this process
+/health                   → liveness
 """
 
 from __future__ import annotations
@@ -22,14 +22,26 @@ from starlette.routing import Route, WebSocketRoute
 from canvasgen_stack.config import StackSettings
 from canvasgen_stack.realtime import RealtimeServer
 
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host",
-              "proxy-authorization", "proxy-authenticate", "content-length"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "host",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "content-length",
+}
 
 
 def create_app(settings: StackSettings) -> Starlette:
     """Build the gateway for a local stack."""
     realtime = RealtimeServer(settings)
-    upstream = httpx.AsyncClient(base_url=settings.functions_host_url, timeout=httpx.Timeout(900.0, connect=10.0))
+    upstream = httpx.AsyncClient(
+        base_url=settings.functions_host_url, timeout=httpx.Timeout(900.0, connect=10.0)
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -43,17 +55,26 @@ def create_app(settings: StackSettings) -> Starlette:
     async def functions(request: Request) -> Response:
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
         outgoing = upstream.build_request(
-            request.method, request.url.path, params=request.query_params, headers=headers,
+            request.method,
+            request.url.path,
+            params=request.query_params,
+            headers=headers,
             content=request.stream(),
         )
         try:
             answer = await upstream.send(outgoing, stream=True)
         except httpx.TransportError:
-            body = {"error": {"code": "functions_unavailable", "message": "the functions host is not answering"}}
+            body = {
+                "error": {"code": "functions_unavailable", "message": "the functions host is not answering"}
+            }
             return JSONResponse(body, status_code=502)
         kept = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP}
-        return StreamingResponse(answer.aiter_raw(), status_code=answer.status_code, headers=kept,
-                                 background=BackgroundTask(answer.aclose))
+        return StreamingResponse(
+            answer.aiter_raw(),
+            status_code=answer.status_code,
+            headers=kept,
+            background=BackgroundTask(answer.aclose),
+        )
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -72,8 +93,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.parse_args()
     settings = StackSettings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.api_port, log_level="warning",
-                ws_max_size=16 * 1024 * 1024)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.api_port,
+        log_level="warning",
+        ws_max_size=16 * 1024 * 1024,
+    )
 
 
 if __name__ == "__main__":

@@ -59,15 +59,20 @@ def start_service(settings: StackSettings, service: Service, timeout: float = 60
     env = {**os.environ, **stack_env(settings), **service.env, "PYTHONUNBUFFERED": "1"}
     with log.open("ab") as output:
         process = subprocess.Popen(  # noqa: S603
-            service.command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            service.command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
     _pid_file(settings, service.name).write_text(str(process.pid))
     _wait_ready(settings, service, process, log, timeout)
     return process.pid
 
 
-def _wait_ready(settings: StackSettings, service: Service, process: subprocess.Popen[bytes], log: Path,
-                timeout: float) -> None:
+def _wait_ready(
+    settings: StackSettings, service: Service, process: subprocess.Popen[bytes], log: Path, timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
