@@ -16,21 +16,16 @@ from canvasgen_stack import cluster, schema, supervisor
 from canvasgen_stack.config import PROJECT_ROOT, StackSettings
 from tests.support import ALICE_ID, BOB_ID, Canvas, FalSimulator, User, create_canvas
 
-TEST_PORTS = {
-    "api_port": 55321,
-    "db_port": 55322,
-    "studio_port": 55323,
-    "storage_port": 55326,
-    "fal_port": 55327,
-    "functions_port": 55328,
-}
+# Ports of the test stack: the dev stack's layout moved by 1000, or by CANVASGEN_TEST_PORT_OFFSET.
+DEV_PORTS = {"api_port": 54321, "db_port": 54322, "studio_port": 54323, "storage_port": 54326,
+             "fal_port": 54327, "functions_port": 54328}
 
 
 def _test_settings() -> StackSettings:
-    ports = {
-        key: int(os.environ.get(f"CANVASGEN_TEST_{key.upper()}", value)) for key, value in TEST_PORTS.items()
-    }
-    state_dir = Path(os.environ.get("CANVASGEN_TEST_STATE_DIR", PROJECT_ROOT / ".local" / "test"))
+    offset = int(os.environ.get("CANVASGEN_TEST_PORT_OFFSET", "1000"))
+    ports = {key: value + offset for key, value in DEV_PORTS.items()}
+    default_state = PROJECT_ROOT / ".local" / f"test-{offset}"
+    state_dir = Path(os.environ.get("CANVASGEN_TEST_STATE_DIR", default_state))
     return StackSettings(state_dir=state_dir, **ports)
 
 

@@ -95,8 +95,8 @@ def _token(args: argparse.Namespace) -> int:
     settings = StackSettings()
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         row = conn.execute(
-            "insert into auth.users (email) values (%s) on conflict (email) do update set email = excluded.email"
-            " returning id",
+            "insert into auth.users (email) values (%s)"
+            " on conflict (email) do update set email = excluded.email returning id",
             (args.email,),
         ).fetchone()
     assert row is not None

@@ -6,6 +6,7 @@ from another shell can stop a detached stack.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -115,10 +116,8 @@ def stop_service(settings: StackSettings, name: str, timeout: float = 10.0) -> N
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _alive(pid: int) -> bool:
