@@ -67,3 +67,10 @@ def get_services() -> Services:
             logs.configure()
             _services = Services(get_settings())
         return _services
+
+
+def use_services(services: Services | None) -> None:
+    """Make every handler of this process use `services` (tests build their own); None rebuilds from the environment."""
+    global _services
+    with _lock:
+        _services = services

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -257,3 +258,34 @@ def test_media_outside_the_allowed_hosts_is_refused(
     start(api, alice, project, prompt=f"far away [sim:redirect={target}]")
     data = wait_for_node(db, project.id, "video-1", lambda d: d.get("status") == "failed")
     assert data["error"]["code"] == "media_host_refused" and data["loading"] is False
+
+
+def test_a_generations_log_lines_tell_its_story(
+    api: httpx.Client, db: Conn, alice: User, project: Canvas, fal: FalSimulator, stack: StackSettings
+) -> None:
+    """The functions' JSON log lines for one job run from loading state saved to node updated, without secrets."""
+    answer = start(api, alice, project)
+    wait_for_node(db, project.id, "video-1", completed)
+
+    def story() -> list[dict[str, Any]]:
+        lines = stack.path("logs", "functions.log").read_text().splitlines()
+        entries = [json.loads(line) for line in lines if line.startswith("{")]
+        return [e for e in entries if e.get("jobId") == answer["jobId"]]
+
+    wait_for(lambda: any(e["message"] == "node updated" for e in story()))
+    messages = [e["message"] for e in story()]
+    expected = [
+        "loading state saved",
+        "submitted to provider",
+        "request id saved",
+        "webhook verified",
+        "media uploaded",
+        "node updated",
+    ]
+    assert [m for m in messages if m in expected] == expected
+    for entry in story():
+        assert entry["projectId"] == project.id and entry["nodeId"] == "video-1" and entry["severity"]
+    webhook_lines = [e for e in story() if e["message"] in expected[3:]]
+    assert all(e["requestId"] == answer["requestId"] for e in webhook_lines)
+    log_text = stack.path("logs", "functions.log").read_text()
+    assert "local-key-secret" not in log_text and stack.jwt_secret not in log_text
