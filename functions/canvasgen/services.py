@@ -70,7 +70,7 @@ def get_services() -> Services:
 
 
 def use_services(services: Services | None) -> None:
-    """Make every handler of this process use `services` (tests build their own); None rebuilds from the environment."""
+    """Make every handler of this process use `services`; None rebuilds them from the environment."""
     global _services
     with _lock:
         _services = services

@@ -263,7 +263,7 @@ def test_media_outside_the_allowed_hosts_is_refused(
 def test_a_generations_log_lines_tell_its_story(
     api: httpx.Client, db: Conn, alice: User, project: Canvas, fal: FalSimulator, stack: StackSettings
 ) -> None:
-    """The functions' JSON log lines for one job run from loading state saved to node updated, without secrets."""
+    """The JSON log lines of one job run from loading state saved to node updated, without secrets."""
     answer = start(api, alice, project)
     wait_for_node(db, project.id, "video-1", completed)
 

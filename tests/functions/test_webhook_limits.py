@@ -75,7 +75,7 @@ def deliver(client: FlaskClient, fal: FalSimulator, answer: dict[str, Any], body
 def test_media_over_the_size_limit_fails_the_node(
     api: httpx.Client, db: Conn, alice: User, project: Canvas, fal: FalSimulator, webhook: Any
 ) -> None:
-    """Media larger than the configured limit is refused while streaming; the node fails, nothing is stored."""
+    """Media over the size limit is refused while streaming; the node fails, nothing is stored."""
     answer, body = dropped_generation(api, alice, project, fal, "large_media=300000")
     response = deliver(webhook(media_max_bytes=200_000), fal, answer, body)
     assert response.status_code == 200 and response.json["outcome"] == "failed"
