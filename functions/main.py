@@ -28,3 +28,21 @@ def fal_webhook(request: flask.Request) -> flask.Response:
 def project(request: flask.Request) -> flask.Response:
     """Return one of the caller's projects."""
     return serve(request, handlers.project, ("GET",))
+
+
+@functions_framework.http
+def save(request: flask.Request) -> flask.Response:
+    """Save a canvas without undoing the server's generation state."""
+    return serve(request, handlers.save, ("POST",))
+
+
+@functions_framework.http
+def cancel(request: flask.Request) -> flask.Response:
+    """Cancel a node's running generation."""
+    return serve(request, handlers.cancel, ("POST",))
+
+
+@functions_framework.http
+def reconcile(request: flask.Request) -> flask.Response:
+    """Recover generations whose webhook never came (called by the scheduler)."""
+    return serve(request, handlers.reconcile, ("POST",))

@@ -17,8 +17,14 @@ from canvasgen_stack.config import PROJECT_ROOT, StackSettings
 from tests.support import ALICE_ID, BOB_ID, Canvas, FalSimulator, User, create_canvas
 
 # Ports of the test stack: the dev stack's layout moved by 1000, or by CANVASGEN_TEST_PORT_OFFSET.
-DEV_PORTS = {"api_port": 54321, "db_port": 54322, "studio_port": 54323, "storage_port": 54326,
-             "fal_port": 54327, "functions_port": 54328}
+DEV_PORTS = {
+    "api_port": 54321,
+    "db_port": 54322,
+    "studio_port": 54323,
+    "storage_port": 54326,
+    "fal_port": 54327,
+    "functions_port": 54328,
+}
 
 
 def _test_settings() -> StackSettings:
@@ -26,7 +32,9 @@ def _test_settings() -> StackSettings:
     ports = {key: value + offset for key, value in DEV_PORTS.items()}
     default_state = PROJECT_ROOT / ".local" / f"test-{offset}"
     state_dir = Path(os.environ.get("CANVASGEN_TEST_STATE_DIR", default_state))
-    return StackSettings(state_dir=state_dir, **ports)
+    # The tests call reconcile themselves, with thresholds short enough to wait for.
+    timings = {"reconcile_interval_seconds": 0, "reconcile_after_seconds": 2, "job_timeout_seconds": 8}
+    return StackSettings(state_dir=state_dir, **ports, **timings)
 
 
 @pytest.fixture(scope="session")

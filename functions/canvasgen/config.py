@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     media_timeout_seconds: float = 600.0
 
     max_body_bytes: int = 64 * 1024
+    # Saves carry the whole canvas.
+    max_canvas_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_canvas_nodes: int = Field(default=10_000, ge=1)
+
+    # Reconciliation: live jobs older than this are checked with the provider; past the timeout they fail.
+    reconcile_after_seconds: float = Field(default=120.0, ge=0)
+    job_timeout_seconds: float = Field(default=1800.0, gt=0)
+    reconcile_batch_size: int = Field(default=200, ge=1)
+    # How long a reconciler's claim on a job keeps another from checking it again.
+    reconcile_lease_seconds: float = Field(default=20.0, ge=0)
     cors_allow_origin: str = "*"
     google_cloud_project: str | None = Field(default=None, validation_alias="GOOGLE_CLOUD_PROJECT")
 

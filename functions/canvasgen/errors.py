@@ -30,18 +30,26 @@ class CanvasgenError(Exception):
     status: ClassVar[int] = 500
     default_code: ClassVar[str] = "internal"
 
-    def __init__(self, message: str, *, code: str | None = None, details: Any = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.details = details
+        self.extra = extra or {}
 
     def to_body(self) -> dict[str, Any]:
-        """Return the JSON error body: `{"error": {"code", "message", "details"?}}`."""
+        """Return the JSON error body: `{"error": {"code", "message", "details"?}}` and any extra keys."""
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details is not None:
             error["details"] = self.details
-        return {"error": error}
+        return {"error": error, **self.extra}
 
 
 class InvalidRequest(CanvasgenError):

@@ -6,10 +6,20 @@ from uuid import UUID
 
 import flask
 
-from canvasgen import generations, logs, projects, webhooks
+from canvasgen import cancellation, canvases, generations, logs, projects, reconciliation, webhooks
 from canvasgen.errors import InvalidRequest
 from canvasgen.http import parse_body, raw_body
-from canvasgen.models import ProjectView, SubmitAccepted, SubmitRequest, WebhookAnswer
+from canvasgen.models import (
+    CancelAnswer,
+    CancelRequest,
+    ProjectView,
+    ReconcileReport,
+    SaveAnswer,
+    SaveRequest,
+    SubmitAccepted,
+    SubmitRequest,
+    WebhookAnswer,
+)
 from canvasgen.services import Services
 
 WEBHOOK_BODY_LIMIT = 4 * 1024 * 1024
@@ -43,6 +53,26 @@ def project(request: flask.Request, services: Services) -> ProjectView:
         version=found.version,
         updated_at=found.updated_at.isoformat(),
     )
+
+
+def save(request: flask.Request, services: Services) -> SaveAnswer:
+    """POST /save: the client's canvas, merged with the server's generation state."""
+    caller = services.tokens.user(request.headers.get("Authorization"))
+    limit = services.settings.max_canvas_bytes + 4096
+    return canvases.save(services, caller, parse_body(request, SaveRequest, limit))
+
+
+def cancel(request: flask.Request, services: Services) -> CancelAnswer:
+    """POST /cancel: stop a node's running generation."""
+    caller = services.tokens.user(request.headers.get("Authorization"))
+    body = parse_body(request, CancelRequest, services.settings.max_body_bytes)
+    return cancellation.cancel(services, caller, body)
+
+
+def reconcile(request: flask.Request, services: Services) -> ReconcileReport:
+    """POST /reconcile: the scheduler's round of recovering stuck generations (service role only)."""
+    services.tokens.service(request.headers.get("Authorization"))
+    return reconciliation.reconcile(services)
 
 
 def _uuid_arg(request: flask.Request, name: str) -> UUID:

@@ -19,10 +19,11 @@ from psycopg.types.json import Jsonb
 from canvasgen.database import Connection
 from canvasgen.errors import Conflict
 
-FINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
+# Failures declared by us for want of news from the provider: a result that turns up later still counts.
+REVIVABLE_ERRORS = frozenset({"lost", "timeout"})
 COLUMNS = (
     "id, seq, project_id, node_id, user_id, model, endpoint, input, request_id, status_url, response_url,"
-    " cancel_url, status::text as status, result, error, created_at"
+    " cancel_url, status::text as status, result, error, created_at, queue_position"
 )
 
 
@@ -46,10 +47,17 @@ class Job:
     result: dict[str, Any] | None
     error: dict[str, Any] | None
     created_at: datetime
+    queue_position: int | None
 
     @property
-    def is_final(self) -> bool:
-        return self.status in FINAL_STATUSES
+    def is_live(self) -> bool:
+        return self.status in ("submitting", "pending")
+
+    @property
+    def accepts_result(self) -> bool:
+        """Tell whether a result may still complete this job (live, or failed only for want of news)."""
+        revivable = self.status == "failed" and (self.error or {}).get("code") in REVIVABLE_ERRORS
+        return self.is_live or revivable
 
 
 @dataclass(frozen=True)
@@ -168,3 +176,40 @@ def is_current(conn: Connection, job: Job) -> bool:
         (job.project_id, job.node_id, job.seq),
     ).fetchone()
     return bool(row and row["current"])
+
+
+def claim_live(conn: Connection, limit: int, lease_seconds: float) -> list[Job]:
+    """Claim live jobs that no other reconciler checked within the lease; skip rows locked elsewhere."""
+    claimed = conn.execute(
+        "with claimed as (select id from public.generation_jobs where status in ('submitting', 'pending')"
+        " and (checked_at is null or checked_at < now() - make_interval(secs => %s))"
+        " order by created_at limit %s for update skip locked)"
+        " update public.generation_jobs j set checked_at = now() from claimed where j.id = claimed.id"
+        " returning j.id",
+        (lease_seconds, limit),
+    ).fetchall()
+    ids = [row["id"] for row in claimed]
+    rows = conn.execute(
+        f"select {COLUMNS} from public.generation_jobs where id = any(%s) order by created_at", (ids,)
+    ).fetchall()
+    return [Job(**row) for row in rows]
+
+
+def set_queue_position(conn: Connection, job_id: UUID, position: int | None) -> bool:
+    """Store the provider's queue position if it changed; return whether it did."""
+    row = conn.execute(
+        "update public.generation_jobs set queue_position = %s where id = %s and status = 'pending'"
+        " and queue_position is distinct from %s returning id",
+        (position, job_id, position),
+    ).fetchone()
+    return row is not None
+
+
+def live_for_nodes(conn: Connection, project_id: UUID, node_ids: list[str]) -> list[Job]:
+    """Return the live jobs of some nodes of a project, locked."""
+    rows = conn.execute(
+        f"select {COLUMNS} from public.generation_jobs where project_id = %s and node_id = any(%s)"
+        " and status in ('submitting', 'pending') for update",
+        (project_id, node_ids),
+    ).fetchall()
+    return [Job(**row) for row in rows]

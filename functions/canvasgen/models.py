@@ -35,6 +35,45 @@ class SubmitAccepted(WireModel):
     status: str
 
 
+class CancelRequest(WireModel):
+    """Cancel a node's running generation."""
+
+    project_id: UUID
+    node_id: str = Field(min_length=1, max_length=200)
+
+
+class CancelAnswer(WireModel):
+    """The generation was cancelled; the node shows it."""
+
+    job_id: UUID
+    status: Literal["cancelled"]
+
+
+class SaveRequest(WireModel):
+    """Save a client's copy of a whole canvas, based on the version it last saw."""
+
+    project_id: UUID
+    content: dict[str, Any]
+    base_version: int = Field(ge=1)
+
+
+class SaveAnswer(WireModel):
+    """The canvas as saved: the client's edits with the server's generation state."""
+
+    version: int
+    updated_at: str
+    content: dict[str, Any]
+
+
+class ReconcileReport(WireModel):
+    """What one reconciliation round did."""
+
+    checked: int
+    completed: int
+    failed: int
+    still_pending: int
+
+
 class ProjectView(WireModel):
     """A project as its owner sees it."""
 

@@ -10,6 +10,8 @@ A node's `data` carries the state of its generation; the server owns these keys:
                          │                         {status: "failed", loading: false, error: {code, message}}
                          └──cancel──▶ cancelled    {status: "cancelled", loading: false}
 
+While queued at the provider, a pending node may also carry `queuePosition` (removed when it ends).
+
 Every state change is one call of the SQL function `patch_node_data`, which merges keys into one
 node's `data` atomically, so concurrent writers never undo each other.
 """
@@ -24,7 +26,7 @@ from psycopg.types.json import Jsonb
 
 from canvasgen.database import Connection
 
-SERVER_OWNED_KEYS = ("loading", "status", "requestId", "generated", "error", "updatedAt")
+SERVER_OWNED_KEYS = ("loading", "status", "requestId", "generated", "error", "updatedAt", "queuePosition")
 
 
 def now_iso() -> str:
@@ -51,7 +53,7 @@ def pending_state() -> dict[str, Any]:
 def completed_state(url: str, media_type: str) -> tuple[dict[str, Any], tuple[str, ...]]:
     """Return the keys to set and to drop when a generation completed."""
     keys = {"generated": {"url": url, "type": media_type}, "loading": False, "updatedAt": now_iso()}
-    return keys, ("status", "requestId", "error")
+    return keys, ("status", "requestId", "error", "queuePosition")
 
 
 def failed_state(code: str, message: str) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -62,7 +64,12 @@ def failed_state(code: str, message: str) -> tuple[dict[str, Any], tuple[str, ..
         "error": {"code": code, "message": message},
         "updatedAt": now_iso(),
     }
-    return keys, ("requestId",)
+    return keys, ("requestId", "queuePosition")
+
+
+def cancelled_state() -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Return the keys to set and to drop when a generation was cancelled."""
+    return {"status": "cancelled", "loading": False, "updatedAt": now_iso()}, ("requestId", "queuePosition")
 
 
 def find(content: dict[str, Any], node_id: str) -> dict[str, Any] | None:

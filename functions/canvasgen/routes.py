@@ -6,4 +6,7 @@ FUNCTIONS: dict[str, str] = {
     "submit": "submit",
     "fal-webhook": "fal_webhook",
     "project": "project",
+    "save": "save",
+    "cancel": "cancel",
+    "reconcile": "reconcile",
 }

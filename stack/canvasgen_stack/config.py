@@ -35,7 +35,10 @@ class StackSettings(BaseSettings):
     state_dir: Path = PROJECT_ROOT / ".local"
     jwt_secret: str = LOCAL_JWT_SECRET
     bucket: str = "media"
-    reconcile_interval_seconds: float = 30.0
+    # The scheduler calls `reconcile` this often (0: never; the tests call it themselves).
+    reconcile_interval_seconds: float = 15.0
+    reconcile_after_seconds: float = 120.0
+    job_timeout_seconds: float = 1800.0
 
     @property
     def database_url(self) -> str:

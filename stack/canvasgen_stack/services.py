@@ -19,7 +19,7 @@ class Service:
 
     name: str
     command: list[str]
-    port: int
+    port: int | None
     health_path: str | None = None
     env: dict[str, str] = field(default_factory=dict)
 
@@ -41,6 +41,8 @@ def functions_env(settings: StackSettings) -> dict[str, str]:
         "CANVASGEN_MEDIA_PUBLIC_BASE_URL": settings.media_base_url,
         "CANVASGEN_MEDIA_HOSTS": f"{settings.host}:{settings.fal_port}",
         "CANVASGEN_MEDIA_ALLOW_HTTP": "true",
+        "CANVASGEN_RECONCILE_AFTER_SECONDS": str(settings.reconcile_after_seconds),
+        "CANVASGEN_JOB_TIMEOUT_SECONDS": str(settings.job_timeout_seconds),
     }
 
 
@@ -56,6 +58,7 @@ def stack_env(settings: StackSettings) -> dict[str, str]:
         "CANVASGEN_FUNCTIONS_PORT": str(settings.functions_port),
         "CANVASGEN_STATE_DIR": str(settings.state_dir),
         "CANVASGEN_JWT_SECRET": settings.jwt_secret,
+        "CANVASGEN_RECONCILE_INTERVAL_SECONDS": str(settings.reconcile_interval_seconds),
     }
 
 
@@ -63,7 +66,7 @@ def services(settings: StackSettings) -> list[Service]:
     """Return the stack's processes in start order."""
     python = sys.executable
     host = settings.host
-    return [
+    stack = [
         Service(
             "storage",
             [
@@ -113,3 +116,6 @@ def services(settings: StackSettings) -> list[Service]:
         ),
         Service("gateway", [python, "-m", "canvasgen_stack.gateway"], settings.api_port, "/health"),
     ]
+    if settings.reconcile_interval_seconds > 0:
+        stack.append(Service("scheduler", [python, "-m", "canvasgen_stack.scheduler"], None))
+    return stack

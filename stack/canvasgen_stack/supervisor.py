@@ -51,7 +51,7 @@ def start_service(settings: StackSettings, service: Service, timeout: float = 60
     pid = running_pid(settings, service.name)
     if pid is not None:
         return pid
-    if _port_open(settings.host, service.port):
+    if service.port is not None and _port_open(settings.host, service.port):
         msg = f"port {service.port} for {service.name} is taken by another program"
         raise StackError(msg)
     log = settings.path("logs", f"{service.name}.log")
@@ -87,6 +87,8 @@ def _wait_ready(
 
 
 def _answers(host: str, service: Service) -> bool:
+    if service.port is None:
+        return True
     if service.health_path is None:
         return _port_open(host, service.port)
     try:

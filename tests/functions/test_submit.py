@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -284,3 +285,21 @@ def test_method_and_cors(api: httpx.Client) -> None:
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == "*"
     assert "authorization" in preflight.headers["access-control-allow-headers"]
+
+
+def test_double_click_starts_one_generation(
+    api: httpx.Client, db: Conn, alice: User, project: Canvas, fal: FalSimulator
+) -> None:
+    """Two submits for one node at the same moment: one 202, one 409, one provider job."""
+    fal.set_faults({"never_complete": True})
+    before = len(fal.client.get("/_sim/requests").json()["requests"])
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(
+            pool.map(lambda _: api.post("/submit", json=body(project), headers=alice.headers), range(2))
+        )
+    assert sorted(r.status_code for r in responses) == [202, 409]
+    assert len(fal.client.get("/_sim/requests").json()["requests"]) == before + 1
+    count = db.execute(
+        "select count(*) as n from public.generation_jobs where project_id = %s", (project.id,)
+    )
+    assert count.fetchone() == {"n": 1}

@@ -13,7 +13,7 @@ makes the submit answer 422 with ``loc: ["body", "prompt"]``)::
     tag   = "[sim:" item *( [spaces] "," [spaces] item ) "]"
     item  = flag | name "=" value
     flag  = model_error | null_payload | drop | bad_signature | never_complete | forget | ignore_cancel
-    name  = duplicate | delay | stale_timestamp | slow_media | large_media | redirect | submit_status
+    name  = duplicate | delay | queued | stale_timestamp | slow_media | large_media | redirect | submit_status
 
 Values contain no whitespace, commas or unbalanced brackets (``http://[::1]:8000/x`` is fine).
 Names are lowercase; a fault may appear once per prompt (across all its tags).
@@ -24,6 +24,7 @@ Names are lowercase; a fault may appear once per prompt (across all its tags).
 ``duplicate=N``        deliver the webhook N times in all (N >= 1)
 ``drop``               never deliver the webhook (status and result still work)
 ``delay=S``            deliver S seconds (a decimal) after completion
+``queued=S``           stay IN_QUEUE for S seconds (a decimal) before processing starts
 ``bad_signature``      a well-formed signature that does not verify
 ``stale_timestamp=S``  sign with a timestamp S whole seconds in the past
 ``slow_media=B``       serve media at B bytes per second

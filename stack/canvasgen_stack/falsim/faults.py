@@ -35,6 +35,7 @@ class Faults(BaseModel):
     duplicate: int | None = Field(default=None, ge=1, le=100)
     drop: bool = False
     delay: float | None = Field(default=None, ge=0, le=86400)
+    queued: float | None = Field(default=None, ge=0, le=86400)
     bad_signature: bool = False
     stale_timestamp: int | None = Field(default=None, ge=0)
     slow_media: int | None = Field(default=None, ge=1)

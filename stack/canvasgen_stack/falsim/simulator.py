@@ -111,7 +111,8 @@ class Simulator:
 
     async def _run(self, job: Job) -> None:
         """Queue, process, finish, then deliver the webhook."""
-        await asyncio.sleep(self.config.queue_delay)
+        queued = job.faults.queued
+        await asyncio.sleep(self.config.queue_delay if queued is None else queued)
         job.move(State.IN_PROGRESS)
         job.log("Processing request.")
         if job.faults.never_complete:
