@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 UV_VERSION := 0.13.9
 APT_PACKAGES := postgresql-15 postgresql-15-wal2json postgresql-15-pgtap postgresql-15-plpgsql-check \
-	libtap-parser-sourcehandler-pgtap-perl ffmpeg fonts-dejavu-core nodejs npm
+	libtap-parser-sourcehandler-pgtap-perl ffmpeg fonts-dejavu-core chromium nodejs npm
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help install system-packages python-packages node-packages dev up down status test lint typecheck \

@@ -1,0 +1,1 @@
+"""Benchmarks of canvasgen against the naive design and the physical floor, as ratios measured in one run."""
