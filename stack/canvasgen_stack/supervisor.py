@@ -33,10 +33,9 @@ def running_pid(settings: StackSettings, name: str) -> int | None:
     """Return the pid of a running service, if its pid file names a live process."""
     try:
         pid = int(_pid_file(settings, name).read_text())
-        os.kill(pid, 0)
-    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+    except (FileNotFoundError, ValueError):
         return None
-    return pid
+    return pid if _alive(pid) else None
 
 
 def prepare_database(settings: StackSettings) -> None:
@@ -123,6 +122,7 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
 
 
 def _alive(pid: int) -> bool:
+    # A child of ours that died stays a zombie, which signal 0 still reaches, until it is reaped.
     try:
         waited, _ = os.waitpid(pid, os.WNOHANG)
         if waited == pid:
@@ -131,7 +131,7 @@ def _alive(pid: int) -> bool:
         pass
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         return False
     return True
 
@@ -150,11 +150,15 @@ def down(settings: StackSettings) -> None:
     cluster.stop(settings)
 
 
+def start_named(settings: StackSettings, name: str) -> None:
+    """Start one service of the stack by name."""
+    start_service(settings, next(s for s in services(settings) if s.name == name))
+
+
 def restart_service(settings: StackSettings, name: str) -> None:
     """Stop and start one service (used by the fault tests)."""
-    service = next(s for s in services(settings) if s.name == name)
     stop_service(settings, name)
-    start_service(settings, service)
+    start_named(settings, name)
 
 
 def status(settings: StackSettings) -> dict[str, object]:

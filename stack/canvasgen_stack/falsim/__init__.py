@@ -14,6 +14,7 @@ makes the submit answer 422 with ``loc: ["body", "prompt"]``)::
     item  = flag | name "=" value
     flag  = model_error | null_payload | drop | bad_signature | never_complete | forget | ignore_cancel
     name  = duplicate | delay | queued | stale_timestamp | slow_media | large_media | redirect | submit_status
+            | submit_delay
 
 Values contain no whitespace, commas or unbalanced brackets (``http://[::1]:8000/x`` is fine).
 Names are lowercase; a fault may appear once per prompt (across all its tags).
@@ -31,6 +32,7 @@ Names are lowercase; a fault may appear once per prompt (across all its tags).
 ``large_media=B``      serve media B bytes long: the real file, then zero padding, streamed
 ``redirect=URL``       media answers 302 to URL (http/https on a loopback host only)
 ``submit_status=C``    the submit answers C (400-599) with a fal-like error body; no job
+``submit_delay=S``     the job is accepted at once but the submit answers only S seconds later
 ``never_complete``     the job stays IN_PROGRESS forever (cancel still works)
 ``forget``             the job is unknown (404) right after submit and never delivers
 ``ignore_cancel``      cancel answers 202 but the job completes and delivers anyway

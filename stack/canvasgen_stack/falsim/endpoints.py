@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -55,6 +56,9 @@ async def submit(request: Request) -> Response:
     body: dict[str, Any] = {"request_id": job.request_id, "gateway_request_id": job.request_id}
     body |= queue_urls(simulator.config.base_url, job)
     body["queue_position"] = simulator.store.queue_position(job)
+    if faults.submit_delay is not None:
+        # The job is accepted (and will run and call back) before the caller hears so.
+        await asyncio.sleep(faults.submit_delay)
     return JSONResponse(body)
 
 

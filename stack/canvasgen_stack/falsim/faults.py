@@ -42,6 +42,7 @@ class Faults(BaseModel):
     large_media: int | None = Field(default=None, ge=1, le=64 * 1024**3)
     redirect: str | None = None
     submit_status: int | None = Field(default=None, ge=400, le=599)
+    submit_delay: float | None = Field(default=None, ge=0, le=600)
     never_complete: bool = False
     forget: bool = False
     ignore_cancel: bool = False
