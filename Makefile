@@ -11,7 +11,7 @@ APT_PACKAGES := postgresql-15 postgresql-15-wal2json postgresql-15-pgtap postgre
 	libtap-parser-sourcehandler-pgtap-perl ffmpeg fonts-dejavu-core chromium nodejs npm
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-packages python-packages node-packages dev up down status test lint typecheck \
+.PHONY: help install system-packages python-packages node-packages dev up down status test faults lint \
 	requirements clean
 
 help: ## List the targets
@@ -53,6 +53,9 @@ status: ## Show the local stack's URLs and keys as JSON
 
 test: install ## Set up and run the whole test suite
 	$(BIN)/pytest
+
+faults: install ## Run the fault-injection suite on its own stack; write docs/reliability.md
+	$(BIN)/canvasgen faults
 
 lint: install ## ruff (lint and format check) and mypy --strict
 	$(BIN)/ruff check .
