@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import time
 from collections.abc import Sequence
@@ -60,7 +61,17 @@ def _prepare_folder(folder: Path) -> None:
         server_user = pwd.getpwnam("postgres")
         for path in (folder.parent, folder):
             os.chown(path, server_user.pw_uid, server_user.pw_gid)
+        _let_server_user_through(folder.parent.parent)
     folder.chmod(0o700)
+
+
+def _let_server_user_through(folder: Path) -> None:
+    # The server user must be able to walk down to its data folder, wherever the checkout lives; only the
+    # search bit is added, so nothing becomes listable or readable.
+    for path in (folder, *folder.parents):
+        mode = path.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            path.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
 
 
 def create(settings: StackSettings) -> bool:
