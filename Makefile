@@ -8,11 +8,11 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 UV_VERSION := 0.13.9
 APT_PACKAGES := postgresql-15 postgresql-15-wal2json postgresql-15-pgtap postgresql-15-plpgsql-check \
-	libtap-parser-sourcehandler-pgtap-perl ffmpeg fonts-dejavu-core chromium nodejs npm
+	libtap-parser-sourcehandler-pgtap-perl pgbouncer ffmpeg fonts-dejavu-core chromium nodejs npm
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help install system-packages python-packages node-packages dev up down status test faults lint \
-	requirements clean
+	requirements deploy openapi clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -61,6 +61,12 @@ lint: install ## ruff (lint and format check) and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+deploy: python-packages node-packages ## Deploy schema, functions and scheduler job (ARGS="--config deploy/production.env [--dry-run]")
+	$(BIN)/canvasgen deploy $(ARGS)
+
+openapi: python-packages ## Write docs/openapi.json from the functions' models
+	$(BIN)/canvasgen openapi
 
 requirements: $(UV) ## Export functions/requirements.txt from uv.lock
 	$(UV) export --frozen --no-default-groups --no-emit-project --no-hashes --no-header -o functions/requirements.txt --quiet

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from canvasgen_client import devcommands
+from canvasgen_client import apidoc, deploy, devcommands, faultcommands, livecommands
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -16,6 +16,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="canvasgen", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     devcommands.register(commands)
+    livecommands.register(commands)
+    faultcommands.register(commands)
+    deploy.register(commands)
+    apidoc.register(commands)
     return parser
 
 

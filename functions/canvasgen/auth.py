@@ -12,8 +12,6 @@ import jwt
 from canvasgen.config import Settings
 from canvasgen.errors import Forbidden, Unauthorized
 
-ASYMMETRIC_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
-
 
 @dataclass(frozen=True)
 class Caller:
@@ -71,8 +69,10 @@ class TokenVerifier:
                 key: Any = self._settings.jwt_secret.get_secret_value()
                 algorithms = ["HS256"]
             elif self._jwks is not None:
-                key = self._jwks.get_signing_key_from_jwt(token).key
-                algorithms = ASYMMETRIC_ALGORITHMS
+                signing_key = self._jwks.get_signing_key_from_jwt(token)
+                key = signing_key.key
+                # Only the algorithm of the key named by `kid`: another one tried on it raises TypeError.
+                algorithms = [signing_key.algorithm_name]
             else:
                 msg = "the token is signed with an algorithm this project does not use"
                 raise Unauthorized(msg, code="invalid_token")

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     media_max_bytes: int = Field(default=2 * GIB, ge=1)
     media_timeout_seconds: float = 600.0
 
+    # Cloud Scheduler calls `reconcile` with a Google-signed OIDC token for this account and audience.
+    scheduler_service_account: str | None = None
+    scheduler_audience: str | None = None
+    google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
+
     max_body_bytes: int = 64 * 1024
     # Saves carry the whole canvas.
     max_canvas_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)

@@ -6,7 +6,7 @@ from uuid import UUID
 
 import flask
 
-from canvasgen import cancellation, canvases, generations, logs, projects, reconciliation, webhooks
+from canvasgen import cancellation, canvases, generations, logs, oidc, projects, reconciliation, webhooks
 from canvasgen.errors import InvalidRequest
 from canvasgen.http import parse_body, raw_body
 from canvasgen.models import (
@@ -70,8 +70,12 @@ def cancel(request: flask.Request, services: Services) -> CancelAnswer:
 
 
 def reconcile(request: flask.Request, services: Services) -> ReconcileReport:
-    """POST /reconcile: the scheduler's round of recovering stuck generations (service role only)."""
-    services.tokens.service(request.headers.get("Authorization"))
+    """POST /reconcile: the scheduler's round of recovering stuck generations (scheduler or service role)."""
+    authorization = request.headers.get("Authorization")
+    if services.scheduler is not None and oidc.issued_by_google(authorization):
+        services.scheduler.verify(authorization)
+    else:
+        services.tokens.service(authorization)
     return reconciliation.reconcile(services)
 
 

@@ -16,6 +16,7 @@ from canvasgen import logs
 from canvasgen.auth import TokenVerifier
 from canvasgen.config import Settings, get_settings
 from canvasgen.database import Database
+from canvasgen.oidc import ServiceAccountVerifier
 from canvasgen.provider import FalQueue
 from canvasgen.signatures import WebhookVerifier
 from canvasgen.storage import MediaStore
@@ -35,6 +36,15 @@ class Services:
     @cached_property
     def tokens(self) -> TokenVerifier:
         return TokenVerifier(self.settings)
+
+    @cached_property
+    def scheduler(self) -> ServiceAccountVerifier | None:
+        s = self.settings
+        if s.scheduler_service_account is None or s.scheduler_audience is None:
+            return None
+        return ServiceAccountVerifier(
+            s.scheduler_service_account, s.scheduler_audience, s.google_jwks_url, s.jwks_cache_seconds
+        )
 
     @cached_property
     def provider(self) -> FalQueue:

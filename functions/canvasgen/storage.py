@@ -17,10 +17,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from canvasgen.config import Settings
 from canvasgen.errors import StorageUnavailable
 
-# Multipart in 8 MiB parts, 4 at a time: memory stays near 32 MiB whatever the media's size.
+# Multipart in 8 MiB parts, 4 at a time: memory stays near 40 MiB whatever the media's size.
 TRANSFER = TransferConfig(
     multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024, max_concurrency=4
 )
+# From a stream (not a file) s3transfer reads up to 10 parts ahead of the uploads by default, so memory
+# grew with the media up to ~90 MiB (docs/benchmarks.md); no more parts are read than can be sent.
+TRANSFER.max_in_memory_upload_chunks = TRANSFER.max_concurrency
 
 
 class Readable(Protocol):

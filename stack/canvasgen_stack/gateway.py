@@ -1,5 +1,6 @@
 """The local API gateway on one port, routing by path as Supabase's gateway does.
 
+/functions/v1/openapi.json → the OpenAPI description of the functions
 /functions/v1/<name>      → the functions host (streamed both ways)
 /realtime/v1/websocket    → the Realtime server, in this process
 /health                   → liveness
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 
+from canvasgen import openapi
 from canvasgen_stack.config import StackSettings
 from canvasgen_stack.realtime import RealtimeServer
 
@@ -80,7 +82,12 @@ def create_app(settings: StackSettings) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+
+    async def openapi_document(request: Request) -> Response:
+        return JSONResponse(openapi.document())
+
     routes = [
+        Route("/functions/v1/openapi.json", openapi_document),
         Route("/functions/v1/{rest:path}", functions, methods=methods),
         WebSocketRoute("/realtime/v1/websocket", realtime.handle),
         Route("/health", health),
@@ -99,6 +106,9 @@ def main() -> None:
         port=settings.api_port,
         log_level="warning",
         ws_max_size=16 * 1024 * 1024,
+        # As Supabase's Realtime (Phoenix) does not compress frames: deflating every change once per
+        # socket cost more CPU than anything else in the fan-out (docs/profiles/).
+        ws_per_message_deflate=False,
     )
 
 
