@@ -11,6 +11,8 @@ import httpx
 from canvasgen_stack.config import StackSettings
 from tests.functions.test_webhook import completed, start
 from tests.support import Canvas, Conn, FalSimulator, User, create_canvas, job_row, node_data, wait_for
+from tests.unit.jwks import serve_jwks
+from tests.unit.test_oidc import ACCOUNT, AUDIENCE, google_jwks, id_token
 
 
 def reconcile(api: httpx.Client, stack: StackSettings) -> dict[str, Any]:
@@ -182,3 +184,25 @@ def test_two_reconcilers_and_the_webhook_finish_each_job_once(
     # Per node: pending, request id, completed; a second completion would add more versions.
     version = db.execute("select version from public.projects where id = %s", (canvas.id,)).fetchone()
     assert version == {"version": 1 + 6 * 3}
+
+
+def test_the_scheduler_calls_with_its_google_identity(in_process: Any, stack: StackSettings) -> None:
+    """With a scheduler account configured, its OIDC token is accepted, another account's refused (403)."""
+    with serve_jwks(google_jwks, "/oauth2/v3/certs") as google:
+        client = in_process(
+            "reconcile",
+            scheduler_service_account=ACCOUNT,
+            scheduler_audience=AUDIENCE,
+            google_jwks_url=google.url,
+        )
+        accepted = client.post("/", headers={"Authorization": id_token()})
+        assert accepted.status_code == 200 and set(accepted.json) == {
+            "checked",
+            "completed",
+            "failed",
+            "stillPending",
+        }
+        other = client.post("/", headers={"Authorization": id_token(email="someone@example.com")})
+        assert other.status_code == 403 and other.json["error"]["code"] == "service_account_required"
+        service = client.post("/", headers={"Authorization": f"Bearer {stack.service_role_key}"})
+        assert service.status_code == 200

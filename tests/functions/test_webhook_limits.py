@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import functions_framework
 import httpx
 import pytest
 from flask.testing import FlaskClient
 
-from canvasgen.config import Settings
-from canvasgen.services import Services, use_services
 from canvasgen_stack.config import PROJECT_ROOT, StackSettings
-from canvasgen_stack.services import functions_env
 from tests.functions.test_webhook import start
 from tests.support import (
     Canvas,
@@ -31,22 +26,9 @@ MAIN = str(PROJECT_ROOT / "functions" / "main.py")
 
 
 @pytest.fixture
-def webhook(stack: StackSettings) -> Iterator[Any]:
+def webhook(in_process: Any) -> Any:
     """A factory of in-process fal-webhook clients whose settings the test chooses."""
-    built: list[Services] = []
-
-    def make(**overrides: Any) -> FlaskClient:
-        env = {k.removeprefix("CANVASGEN_").lower(): v for k, v in functions_env(stack).items()}
-        services = Services(Settings(**{**env, **overrides}))
-        built.append(services)
-        use_services(services)
-        app = functions_framework.create_app(target="fal_webhook", source=MAIN)  # type: ignore[no-untyped-call]
-        return app.test_client()  # type: ignore[no-any-return]
-
-    yield make
-    use_services(None)
-    for services in built:
-        services.close()
+    return lambda **overrides: in_process("fal_webhook", **overrides)
 
 
 def dropped_generation(
