@@ -70,8 +70,8 @@ def test_slow_media_past_the_deadline_is_retried_later(
     api: httpx.Client, db: Conn, alice: User, project: Canvas, fal: FalSimulator, webhook: Any
 ) -> None:
     """A download that outlasts its deadline answers 503 and leaves the node pending for fal's retry."""
-    answer, body = dropped_generation(api, alice, project, fal, "slow_media=20000")
-    response = deliver(webhook(media_timeout_seconds=1.0), fal, answer, body)
+    answer, body = dropped_generation(api, alice, project, fal, "slow_media=100000")
+    response = deliver(webhook(media_timeout_seconds=0.3), fal, answer, body)
     assert response.status_code == 503 and response.json["error"]["code"] == "media_timeout"
     assert node_data(db, project.id, "video-1")["loading"] is True
     again = deliver(webhook(), fal, answer, body)
