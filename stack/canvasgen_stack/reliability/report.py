@@ -77,6 +77,8 @@ def write_markdown(rows: list[Row], path: Path, command: str) -> None:
         "",
         "Each scenario breaks one part of the real local stack and counts nodes left stuck loading, nodes",
         "that lost their result (or their expected failure), and autosaved edits that went missing.",
+        "Time is compressed: the suite's stack reconciles jobs older than 2 s and times them out after 8 s,",
+        "and scenarios move jobs' creation time back instead of waiting minutes.",
         "",
         table(rows),
         "",
