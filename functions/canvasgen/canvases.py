@@ -18,11 +18,11 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from canvasgen import jobs, logs, nodes
+from canvasgen import jobs, logs, nodes, projects
 from canvasgen.auth import Caller
 from canvasgen.cancellation import cancel_removed
 from canvasgen.database import Connection
-from canvasgen.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
+from canvasgen.errors import Conflict, InvalidRequest, PayloadTooLarge
 from canvasgen.jobs import Job
 from canvasgen.models import SaveAnswer, SaveRequest
 from canvasgen.services import Services
@@ -38,12 +38,12 @@ def save(services: Services, caller: Caller, request: SaveRequest) -> SaveAnswer
     logs.bind(projectId=str(request.project_id))
     validate(request.content, services.settings.max_canvas_nodes, services.settings.max_canvas_bytes)
     with services.database.transaction() as conn:
-        stored = _lock(conn, request.project_id, caller.user_id)
-        if request.base_version > stored["version"] or request.base_version < stored["edited_version"]:
+        stored = projects.get_owned(conn, request.project_id, caller.user_id, lock=True)
+        if not stored.edited_version <= request.base_version <= stored.version:
             msg = "the canvas changed since this copy was loaded"
-            current = {"version": stored["version"], "content": stored["content"]}
+            current = {"version": stored.version, "content": stored.content}
             raise Conflict(msg, code="version_conflict", extra={"current": current})
-        content, removed_ids = merge(stored["content"], request.content)
+        content, removed_ids = merge(stored.content, request.content)
         removed = _cancel_jobs_of(conn, request.project_id, removed_ids)
         row = conn.execute(
             "update public.projects set content = %s, edited_version = version + 1 where id = %s"
@@ -57,18 +57,6 @@ def save(services: Services, caller: Caller, request: SaveRequest) -> SaveAnswer
     )
     cancel_removed(services, removed)
     return SaveAnswer(version=row["version"], updated_at=row["updated_at"].isoformat(), content=content)
-
-
-def _lock(conn: Connection, project_id: UUID, user_id: UUID) -> dict[str, Any]:
-    row = conn.execute(
-        "select content, version, edited_version from public.projects"
-        " where id = %s and user_id = %s for update",
-        (project_id, user_id),
-    ).fetchone()
-    if row is None:
-        msg = "project not found"
-        raise NotFound(msg, code="project_not_found")
-    return dict(row)
 
 
 def _cancel_jobs_of(conn: Connection, project_id: UUID, node_ids: list[str]) -> list[Job]:

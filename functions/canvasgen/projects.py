@@ -20,14 +20,15 @@ class Project:
     name: str
     content: dict[str, Any]
     version: int
+    edited_version: int
     updated_at: datetime
 
 
-def get_owned(conn: Connection, project_id: UUID, user_id: UUID) -> Project:
-    """Return the caller's project; a missing project and another user's answer the same."""
+def get_owned(conn: Connection, project_id: UUID, user_id: UUID, *, lock: bool = False) -> Project:
+    """Return the caller's project, row-locked if asked; a missing and another user's project look alike."""
     row = conn.execute(
-        "select id, user_id, name, content, version, updated_at from public.projects"
-        " where id = %s and user_id = %s",
+        "select id, user_id, name, content, version, edited_version, updated_at from public.projects"
+        " where id = %s and user_id = %s" + (" for update" if lock else ""),
         (project_id, user_id),
     ).fetchone()
     if row is None:
