@@ -57,7 +57,7 @@ def database(stack_settings: StackSettings) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def stack(stack_settings: StackSettings, database: str) -> Iterator[StackSettings]:
     """The whole local stack (database, storage, fal queue, functions, gateway) for the test run."""
-    for name in ("storage", "fal", "functions", "gateway"):
+    for name in ("storage", "fal", "functions", "gateway", "studio"):
         supervisor.stop_service(stack_settings, name)
     shutil.rmtree(stack_settings.path("storage"), ignore_errors=True)
     supervisor.up(stack_settings)

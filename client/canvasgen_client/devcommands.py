@@ -59,6 +59,7 @@ def _up(args: argparse.Namespace) -> int:
 def _print_summary(settings: StackSettings) -> None:
     info = supervisor.status(settings)
     rows = [
+        ("Canvas page", info["studioUrl"]),
         ("API gateway", info["apiUrl"]),
         ("Functions", info["functionsUrl"]),
         ("Realtime", info["realtimeUrl"]),

@@ -115,6 +115,7 @@ def services(settings: StackSettings) -> list[Service]:
             env=functions_env(settings),
         ),
         Service("gateway", [python, "-m", "canvasgen_stack.gateway"], settings.api_port, "/health"),
+        Service("studio", [python, "-m", "canvasgen_stack.studio"], settings.studio_port, "/health"),
     ]
     if settings.reconcile_interval_seconds > 0:
         stack.append(Service("scheduler", [python, "-m", "canvasgen_stack.scheduler"], None))
