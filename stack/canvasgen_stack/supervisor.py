@@ -103,17 +103,18 @@ def _port_open(host: str, port: int) -> bool:
 
 
 def stop_service(settings: StackSettings, name: str, timeout: float = 10.0) -> None:
-    """Stop one service: SIGTERM to its process group, SIGKILL if it lingers."""
+    """Stop one service: SIGTERM to the process, then SIGKILL to whatever is left of its process group."""
     pid = running_pid(settings, name)
     _pid_file(settings, name).unlink(missing_ok=True)
     if pid is None:
         return
-    _signal_group(pid, signal.SIGTERM)
+    # Only the service itself gets SIGTERM, so it can stop its own children (the Realtime decoder) in order.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and _alive(pid):
         time.sleep(0.05)
-    if _alive(pid):
-        _signal_group(pid, signal.SIGKILL)
+    _signal_group(pid, signal.SIGKILL)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
