@@ -11,7 +11,7 @@ APT_PACKAGES := postgresql-15 postgresql-15-wal2json postgresql-15-pgtap postgre
 	libtap-parser-sourcehandler-pgtap-perl pgbouncer ffmpeg fonts-dejavu-core chromium nodejs npm
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-packages python-packages node-packages dev up down status test faults lint \
+.PHONY: help install system-packages python-packages node-packages dev up down status test bench faults lint \
 	requirements deploy openapi clean
 
 help: ## List the targets
@@ -53,6 +53,9 @@ status: ## Show the local stack's URLs and keys as JSON
 
 test: install ## Set up and run the whole test suite
 	$(BIN)/pytest
+
+bench: install ## Run the benchmarks on their own stack; write docs/benchmarks.md and bench-results.json
+	$(BIN)/canvasgen bench
 
 faults: install ## Run the fault-injection suite on its own stack; write docs/reliability.md
 	$(BIN)/canvasgen faults

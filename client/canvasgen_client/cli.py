@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from canvasgen_client import apidoc, deploy, devcommands, faultcommands, livecommands
+from canvasgen_client import apidoc, benchcommands, deploy, devcommands, faultcommands, livecommands
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     faultcommands.register(commands)
     deploy.register(commands)
     apidoc.register(commands)
+    benchcommands.register(commands)
     return parser
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -19,7 +20,9 @@ from canvasgen.database import Database
 from canvasgen.oidc import ServiceAccountVerifier
 from canvasgen.provider import FalQueue
 from canvasgen.signatures import WebhookVerifier
-from canvasgen.storage import MediaStore
+
+if TYPE_CHECKING:
+    from canvasgen.storage import MediaStore
 
 
 @dataclass
@@ -56,6 +59,10 @@ class Services:
 
     @cached_property
     def store(self) -> MediaStore:
+        # boto3 is imported on first use: it was a sixth of importing main.py for every function, and
+        # only the webhook and reconciliation store media (docs/profiles/README.md, cold start).
+        from canvasgen.storage import MediaStore
+
         return MediaStore(self.settings)
 
     def close(self) -> None:

@@ -17,12 +17,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from canvasgen.config import Settings
 from canvasgen.errors import StorageUnavailable
 
-# Multipart in 8 MiB parts, 4 at a time: memory stays near 40 MiB whatever the media's size.
+# Multipart in 8 MiB parts, 4 at a time: memory stays near 50 MiB whatever the media's size.
 TRANSFER = TransferConfig(
     multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024, max_concurrency=4
 )
 # From a stream (not a file) s3transfer reads up to 10 parts ahead of the uploads by default, so memory
-# grew with the media up to ~90 MiB (docs/benchmarks.md); no more parts are read than can be sent.
+# grew with the media (132 MiB for 500 MiB, docs/profiles/README.md); now no more is read than is sent.
 TRANSFER.max_in_memory_upload_chunks = TRANSFER.max_concurrency
 
 
