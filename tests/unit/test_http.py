@@ -15,7 +15,8 @@ from canvasgen.services import Services, use_services
 from tests.unit.test_media import settings
 
 
-def leaves() -> list[type[errors.CanvasgenError]]:
+def error_classes() -> list[type[errors.CanvasgenError]]:
+    """Return the root error and every class below it."""
     found, pending = [], [errors.CanvasgenError]
     while pending:
         cls = pending.pop()
@@ -24,7 +25,7 @@ def leaves() -> list[type[errors.CanvasgenError]]:
     return found
 
 
-@pytest.mark.parametrize("cls", leaves(), ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", error_classes(), ids=lambda c: c.__name__)
 def test_every_error_maps_to_an_http_status_and_body(cls: type[errors.CanvasgenError]) -> None:
     """Each error class has a 4xx/5xx status and renders the documented body."""
     assert 400 <= cls.status <= 599

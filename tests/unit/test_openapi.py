@@ -11,12 +11,13 @@ import functions_framework
 import pytest
 from flask.testing import FlaskClient
 
-from canvasgen import errors, openapi
+from canvasgen import openapi
 from canvasgen.routes import FUNCTIONS
 from canvasgen.services import Services, use_services
 from canvasgen_client import apidoc
 from canvasgen_client.cli import main
 from canvasgen_stack.config import PROJECT_ROOT
+from tests.unit.test_http import error_classes
 from tests.unit.test_media import settings
 
 DOCUMENT = openapi.document()
@@ -82,20 +83,11 @@ def test_error_body_schema_is_the_documented_shape() -> None:
 
 def test_documented_error_codes_exist_in_the_code() -> None:
     """Every error code the table names is raised somewhere in the functions (no invented codes)."""
-    defaults = {cls.default_code for cls in _error_classes()}
+    defaults = {cls.default_code for cls in error_classes()}
     for op in openapi.OPERATIONS:
         for codes in (*op.errors.values(), *openapi.COMMON_ERRORS.values()):
             for code in codes:
                 assert code in defaults or re.search(rf"[\"']{code}[\"']", SOURCES), f"{op.name}: {code}"
-
-
-def _error_classes() -> list[type[errors.CanvasgenError]]:
-    found, pending = [], [errors.CanvasgenError]
-    while pending:
-        cls = pending.pop()
-        found.append(cls)
-        pending.extend(cls.__subclasses__())
-    return found
 
 
 def test_bodies_are_camel_case() -> None:
