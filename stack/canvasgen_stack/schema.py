@@ -28,24 +28,15 @@ def bootstrap(settings: StackSettings) -> None:
         conn.execute(BOOTSTRAP_SQL.read_text())
 
 
-def push_migrations(settings: StackSettings) -> str:
+def supabase_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the pinned Supabase CLI against a database (local clusters have no TLS)."""
+    command = [str(SUPABASE_CLI), *args, "--db-url", f"{database_url}?sslmode=disable"]
+    return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False, timeout=180)
+
+
+def push_migrations(database_url: str) -> str:
     """Apply `supabase/migrations` with `supabase db push` and return what the CLI printed."""
-    command = [
-        str(SUPABASE_CLI),
-        "db",
-        "push",
-        "--db-url",
-        f"{settings.database_url}?sslmode=disable",
-        "--yes",
-    ]
-    result = subprocess.run(
-        command,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
-    )
+    result = supabase_cli(database_url, "db", "push", "--yes")
     output = (result.stdout + result.stderr).strip()
     if result.returncode != 0:
         msg = f"supabase db push failed:\n{output}"
@@ -62,5 +53,5 @@ def seed(settings: StackSettings) -> None:
 def prepare(settings: StackSettings) -> None:
     """Bootstrap, migrate and seed the database."""
     bootstrap(settings)
-    push_migrations(settings)
+    push_migrations(settings.database_url)
     seed(settings)

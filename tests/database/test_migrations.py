@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import psycopg
 
 from canvasgen_stack.config import PROJECT_ROOT
-from canvasgen_stack.schema import BOOTSTRAP_SQL, SUPABASE_CLI
+from canvasgen_stack.schema import BOOTSTRAP_SQL, push_migrations
 
 MIGRATIONS = sorted((PROJECT_ROOT / "supabase" / "migrations").glob("*.sql"))
 
@@ -16,21 +14,6 @@ def bootstrap(url: str) -> None:
     """Run the local bootstrap, as `schema.prepare` does."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(BOOTSTRAP_SQL.read_text())
-
-
-def push(url: str) -> str:
-    """Apply the migrations with the real Supabase CLI; return what it printed."""
-    result = subprocess.run(
-        [str(SUPABASE_CLI), "db", "push", "--db-url", f"{url}?sslmode=disable", "--yes"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    return output
 
 
 def rows(url: str, query: str) -> list[tuple[object, ...]]:
@@ -65,7 +48,7 @@ def test_bootstrap_creates_only_what_hosted_supabase_has(empty_database: str) ->
 def test_migrations_apply_to_a_fresh_database(empty_database: str) -> None:
     """`supabase db push` applies every migration in order and records each as a hosted project would."""
     bootstrap(empty_database)
-    push(empty_database)
+    push_migrations(empty_database)
     applied = rows(
         empty_database, "select version from supabase_migrations.schema_migrations order by version"
     )
@@ -83,6 +66,6 @@ def test_migrations_apply_to_a_fresh_database(empty_database: str) -> None:
 def test_bootstrap_and_push_run_again_on_a_migrated_database(empty_database: str) -> None:
     """A second `make dev` start is harmless: bootstrap again, and the push finds nothing to apply."""
     bootstrap(empty_database)
-    push(empty_database)
+    push_migrations(empty_database)
     bootstrap(empty_database)
-    assert "up to date" in push(empty_database)
+    assert "up to date" in push_migrations(empty_database)

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from canvasgen_stack.config import PROJECT_ROOT
-from canvasgen_stack.schema import SUPABASE_CLI
+from canvasgen_stack.schema import supabase_cli
 
 PGTAP_TESTS = sorted((PROJECT_ROOT / "supabase" / "tests" / "database").glob("*.test.sql"))
 
@@ -49,11 +49,7 @@ def test_pgtap_suite_passes(pgtap: str) -> None:
 
 def test_db_lint_reports_no_error(database: str) -> None:
     """`supabase db lint` (plpgsql_check) finds no error in any schema."""
-    command = [str(SUPABASE_CLI), "db", "lint", "--db-url", f"{database}?sslmode=disable"]
-    command += ["--level", "warning", "--fail-on", "error", "-o", "json"]
-    result = subprocess.run(
-        command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180, check=False
-    )
+    result = supabase_cli(database, "db", "lint", "--level", "warning", "--fail-on", "error", "-o", "json")
     assert result.returncode == 0, result.stdout + result.stderr
     findings = json.loads(result.stdout) if result.stdout.strip() else []
     errors = [issue for entry in findings for issue in entry["issues"] if issue["level"] == "error"]

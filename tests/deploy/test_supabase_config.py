@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 import tomllib
 
 from canvasgen_stack.config import PROJECT_ROOT, StackSettings
-from canvasgen_stack.schema import SUPABASE_CLI
+from canvasgen_stack.schema import supabase_cli
 
 CONFIG = PROJECT_ROOT / "supabase" / "config.toml"
 
@@ -26,14 +25,7 @@ def test_config_matches_the_local_stack() -> None:
 
 def test_the_cli_accepts_the_config(database: str) -> None:
     """The pinned CLI loads the file and sees every migration applied to the test database."""
-    result = subprocess.run(
-        [str(SUPABASE_CLI), "migration", "list", "--db-url", f"{database}?sslmode=disable"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = supabase_cli(database, "migration", "list")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "config" not in result.stderr.lower()
